@@ -1,0 +1,78 @@
+"""Run pandera models lazily and turn their failures into a file an analyst can read.
+
+A rejected input stops the run with one message naming the file, the first failing rows, columns
+and checks, and the path of the full list of failure cases (logs/validation/<name>.failures.csv).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+
+from insiena.errors import InputRejected
+from insiena.io import write_csv
+from insiena.paths import project_root
+
+FAILURE_COLUMNS = ["file", "row", "column", "check", "value"]
+
+
+def failures_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "logs" / "validation"
+
+
+def failures_path(name: str, root: Path | None = None) -> Path:
+    return failures_dir(root) / f"{name}.failures.csv"
+
+
+def reject(name: str, source: str, failures: pd.DataFrame, what: str = "failed validation",
+           root: Path | None = None) -> None:
+    """Write `failures` (FAILURE_COLUMNS) and raise InputRejected with a readable summary."""
+    failures = failures.reindex(columns=FAILURE_COLUMNS).astype("string")
+    failures["file"] = failures["file"].fillna(source)
+    path = failures_path(name, root)
+    write_csv(path, failures, sort_by=[])
+    lines = []
+    for rec in failures.head(5).itertuples(index=False):
+        lines.append(f"row {rec.row}, column {rec.column}: check '{rec.check}' failed for value {rec.value}")
+    more = f" (+{len(failures) - 5} more)" if len(failures) > 5 else ""
+    raise InputRejected(f"{source}: {what}: " + "; ".join(lines) + more + f". All failure cases: {path}",
+                        failures_path=str(path))
+
+
+def validate(df: pd.DataFrame, model, *, name: str, source: str, row_offset: pd.Series | None = None,
+             root: Path | None = None) -> pd.DataFrame:
+    """Validate lazily; return the validated frame or raise InputRejected.
+
+    `row_offset`, aligned with df's index, maps each row to its line number in the raw file so that
+    failure cases point at the line an analyst opens in an editor.
+    """
+    try:
+        return model.validate(df, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases.copy()
+        rows = []
+        for rec in cases.to_dict("records"):
+            idx = rec.get("index")
+            line = None
+            if idx is not None and not (isinstance(idx, float) and pd.isna(idx)):
+                line = int(row_offset.loc[idx]) if row_offset is not None and idx in row_offset.index else idx
+            rows.append({
+                "file": source,
+                "row": "" if line is None else str(line),
+                "column": "" if rec.get("column") is None else str(rec.get("column")),
+                "check": str(rec.get("check")),
+                "value": str(rec.get("failure_case")),
+            })
+        reject(name, source, pd.DataFrame(rows, columns=FAILURE_COLUMNS), root=root)
+    raise AssertionError("unreachable")
+
+
+def relpath(path: str | os.PathLike, root: Path | None = None) -> str:
+    p = Path(path).resolve()
+    try:
+        return p.relative_to((root or project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
