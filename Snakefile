@@ -16,3 +16,8 @@ rule all:
 
 
 include: "rules/retrieve.smk"
+include: "rules/istat.smk"
+include: "rules/reception.smk"
+include: "rules/themes.smk"
+include: "rules/indicators.smk"
+include: "rules/report.smk"

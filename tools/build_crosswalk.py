@@ -73,13 +73,27 @@ def main(mirror: Path) -> None:
             raise SystemExit(f"{code} matched {num} by sums but labels differ: {labels.get(code)!r} vs {name!r}")
         rows.append((level, num, name, code, parent))
 
+    # Ripartizioni: ISTAT's fixed grouping of regions, checked against the letter codes by sums.
+    ripartizioni = {"1": ("Nord-ovest", "ITC", ["01", "02", "03", "07"]),
+                    "2": ("Nord-est", "ITD", ["04", "05", "06", "08"]),
+                    "3": ("Centro", "ITE", ["09", "10", "11", "12"]),
+                    "4": ("Sud", "ITF", ["13", "14", "15", "16", "17", "18"]),
+                    "5": ("Isole", "ITG", ["19", "20"])}
+    for code, (name, itter, regions) in ripartizioni.items():
+        for y in years:
+            total = sum(by_prefix[("R" + r, y)] for r in regions)
+            if total != letter.get((itter, y)):
+                raise SystemExit(f"ripartizione {itter} {y}: regions sum to {total}, file says {letter.get((itter, y))}")
+        rows.append(("ripartizione", code, name, itter, "IT"))
+
     missing = set(provinces) - {r[1] for r in rows if r[0] == "provincia"}
     if missing:
         raise SystemExit(f"provinces without a letter code: {sorted(missing)}")
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["level", "code", "name", "itter107", "parent_code"])
     w.writerow(["italia", "IT", "Italia", "IT", ""])
-    for row in sorted(rows, key=lambda r: (r[0] != "regione", r[1])):
+    order = {"ripartizione": 0, "regione": 1, "provincia": 2}
+    for row in sorted(rows, key=lambda r: (order[r[0]], r[1])):
         w.writerow(row)
 
 

@@ -1,0 +1,1 @@
+# indicators stage: see docs/architecture.md

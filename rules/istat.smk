@@ -1,0 +1,1 @@
+# istat stage: see docs/architecture.md

@@ -1,0 +1,1 @@
+# reception stage: see docs/architecture.md

@@ -1,0 +1,1 @@
+# themes stage: see docs/architecture.md
