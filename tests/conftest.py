@@ -15,6 +15,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # Folders of the working copy that a build in a scratch copy must not inherit.
 NOT_COPIED = {".venv", ".git", ".snakemake", "data", "results", "logs", "benchmarks", ".pytest_cache",
               "__pycache__", ".ipynb_checkpoints"}
+TOP_LEVEL_ONLY = {"data", "results", "logs", "benchmarks"}
 
 
 def mirror_dir() -> Path:
@@ -37,7 +38,10 @@ def mirror() -> Path:
 def copy_project(dest: Path) -> Path:
     """A scratch copy of the project's source (no data, no results), to run Snakemake in."""
     def ignore(folder, names):
-        return [n for n in names if n in NOT_COPIED or n.endswith(".egg-info")]
+        # Run folders (data, results, logs, benchmarks) only at the top: config/benchmarks/ is source.
+        top = Path(folder).resolve() == ROOT
+        return [n for n in names if (n in NOT_COPIED and (top or n not in TOP_LEVEL_ONLY))
+                or n.endswith(".egg-info")]
     shutil.copytree(ROOT, dest, ignore=ignore)
     for sub in ("data/raw", "data/processed"):
         (dest / sub).mkdir(parents=True, exist_ok=True)

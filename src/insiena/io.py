@@ -19,6 +19,12 @@ if TYPE_CHECKING:  # pandas and pyarrow are imported where used: retrieval jobs 
     import pandas as pd
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
@@ -27,6 +33,8 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600 files; outputs are meant to be shared like any file the user creates.
+    os.chmod(tmp_path, 0o666 & ~_umask())
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
@@ -74,7 +82,16 @@ def write_csv(path: str | os.PathLike, df: "pd.DataFrame", sort_by: list[str] | 
     write_text(path, text)
 
 
-def read_parquet(path: str | os.PathLike) -> "pd.DataFrame":
+def read_parquet(path: str | os.PathLike, strings: str = "python") -> "pd.DataFrame":
+    """Nullable dtypes (Int64, Float64, boolean, string). `strings="pyarrow"` keeps text columns
+    Arrow-backed: about ten times faster to read and compare on the large national tables."""
     import pandas as pd
 
+    if strings == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        mapping = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow"),
+                   pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(), pa.bool_(): pd.BooleanDtype()}
+        return pq.read_table(path).to_pandas(types_mapper=mapping.get)
     return pd.read_parquet(path, dtype_backend="numpy_nullable")

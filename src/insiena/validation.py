@@ -59,13 +59,18 @@ def validate(df: pd.DataFrame, model, *, name: str, source: str, row_offset: pd.
             line = None
             if idx is not None and not (isinstance(idx, float) and pd.isna(idx)):
                 line = int(row_offset.loc[idx]) if row_offset is not None and idx in row_offset.index else idx
-            rows.append({
-                "file": source,
-                "row": "" if line is None else str(line),
-                "column": "" if rec.get("column") is None else str(rec.get("column")),
-                "check": str(rec.get("check")),
-                "value": str(rec.get("failure_case")),
-            })
+            # A dataframe-level check that returns a boolean frame reports each failing row as a dict
+            # {column: value} of its failing cells: one failure per cell names the right column.
+            case = rec.get("failure_case")
+            cells = case.items() if isinstance(case, dict) else [(rec.get("column"), case)]
+            for column, value in cells:
+                rows.append({
+                    "file": source,
+                    "row": "" if line is None else str(line),
+                    "column": "" if column is None else str(column),
+                    "check": str(rec.get("check")),
+                    "value": str(value),
+                })
         reject(name, source, pd.DataFrame(rows, columns=FAILURE_COLUMNS), root=root)
     raise AssertionError("unreachable")
 
