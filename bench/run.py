@@ -36,8 +36,12 @@ FIELDS = ["timestamp", "label", "commit", "scenario", "wall_s", "cpu_s", "peak_r
 
 
 def scratch_copy(dest: Path) -> Path:
-    shutil.copytree(ROOT, dest, ignore=lambda d, names: [n for n in names if n in NOT_COPIED
-                                                           or n.endswith(".egg-info")])
+    def ignore(folder, names):
+        # Run folders only at the top: config/benchmarks/ is source, not a Snakemake benchmark folder.
+        top = Path(folder).resolve() == ROOT
+        return [n for n in names if (n in NOT_COPIED and (top or n not in {"data", "results", "logs", "benchmarks"}))
+                or n.endswith(".egg-info")]
+    shutil.copytree(ROOT, dest, ignore=ignore)
     (dest / "data" / "raw").mkdir(parents=True, exist_ok=True)
     (dest / "data" / "processed").mkdir(parents=True, exist_ok=True)
     return dest

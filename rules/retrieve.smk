@@ -39,9 +39,3 @@ for _dataset, _rows in REGISTRY.groupby("dataset", sort=True):
             "{PYTHON} -m insiena.retrieve --registry config/sources.csv --dataset {params.dataset:q}"
             " --raw-dir {RAW} --mirror-dir {params.mirror:q} --mode {params.mode} --timeout {params.timeout}"
             " --retries {params.retries} --max-bytes {params.max_bytes} --log {log:q}"
-
-
-# Until the ingest rules exist, the foundation's target is every raw file the profile will need.
-TARGETS.extend(raw(i) for i in REGISTRY.index if REGISTRY.loc[i, "dataset"] != "boundaries")
-TARGETS.extend(f"{RAW}/istat/boundaries_openpolis/topojson/limits_P_{int(p)}_municipalities.topo.json"
-               for p in PROVINCES)
