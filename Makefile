@@ -28,20 +28,26 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP)
 
 report: $(STAMP)
+	@$(BIN)/python -m insiena preflight $(SMK_ARGS)
 	$(SNAKEMAKE) $(SMK_ARGS)
 	@$(BIN)/python -m insiena outputs
 
 dryrun: $(STAMP)
+	@$(BIN)/python -m insiena preflight $(SMK_ARGS)
 	$(SNAKEMAKE) -n $(SMK_ARGS)
 
 check: $(STAMP)
 	$(BIN)/python -m insiena check $(SMK_ARGS)
 
+# The venv is installed with the network ($(STAMP)); the tests then run without it, loopback excepted
+# (tools/nonet: a network namespace when unshare works, else a guard in every Python process).
+NONET := NONET_PYTHON=$(BIN)/python tools/nonet
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(NONET) $(BIN)/python -m pytest
 
 test-quick: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration and not browser"
+	$(NONET) $(BIN)/python -m pytest -m "not integration and not browser"
 
 notebooks: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -146,8 +146,13 @@ def retrieve(src: Source, raw_dir: Path, mirror_dir: Path | None, mode: str = "f
             if member:
                 with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
                     archive = Path(scratch) / "archive.zip"
-                    download(url, archive, timeout, retries, max_bytes)
-                    safe_extract_member(archive, member, tmp, max_bytes)
+                    try:
+                        download(url, archive, timeout, retries, max_bytes)
+                        safe_extract_member(archive, member, tmp, max_bytes)
+                    except UnsafeArchive as exc:
+                        # The archive is a temporary file: name the file and the source being retrieved.
+                        raise UnsafeArchive(f"{target}: source '{src.id}' from {src.upstream_url}: {exc}. "
+                                            f"Nothing was extracted; an earlier copy, if any, is untouched.") from None
             else:
                 download(url, tmp, timeout, retries, max_bytes)
         _check(tmp, src, target, origin)

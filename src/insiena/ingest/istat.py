@@ -121,12 +121,14 @@ def build_istat(sources: dict[str, dict], *, crosswalk_path: str | Path, provinc
     codelist = parse_codelist(cl_meta["path"], cl_id)
 
     balances, names = [], {}
+    p2_id = _one(sources, "bilancio_p2")[0]
     for dataset in ("bilancio_p2", "bilancio_p3"):
         for sid, meta in _all(sources, dataset):
-            rows, comuni = parse_bilancio(meta["path"], sid, meta, dataset)
+            year_list = (p2_id, set(names[p2_id]["territory_code"])) if dataset == "bilancio_p3" else None
+            rows, comuni = parse_bilancio(meta["path"], sid, meta, dataset, provinces=by_level["provincia"],
+                                          comuni=year_list)
             balances.append(rows)
             names[sid] = comuni
-    p2_id = _one(sources, "bilancio_p2")[0]
     current = names[p2_id]
     for sid, comuni in names.items():
         if not comuni.set_index("territory_code")["territory_name"].equals(

@@ -31,8 +31,14 @@ def normalise_header(header: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\s*\(v\)", "", header)).strip()
 
 
-def parse_bilancio(path, source_id: str, meta: dict, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return (balance rows, comune names) for a P2 or P3 file: one row per comune x measure x sex."""
+def parse_bilancio(path, source_id: str, meta: dict, dataset: str, *, provinces: set[str] | None = None,
+                   comuni: tuple[str, set[str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (balance rows, comune names) for a P2 or P3 file: one row per comune x measure x sex.
+
+    provinces: known province codes (a comune code starts with its province's); comuni: (source id,
+    codes) of the year's comune list (P2) that a P3 file must not go beyond. A code outside them is
+    a typo that no later step would notice outside the configured provinces.
+    """
     model, columns, citizenship = FORMATS[dataset]
     raw = read_official_csv(path, name=source_id, sep=";", title=True, normalise=normalise_header,
                             expected=["Codice comune", "Comune", *columns.values(), "Informazioni"])
@@ -42,6 +48,18 @@ def parse_bilancio(path, source_id: str, meta: dict, dataset: str) -> tuple[pd.D
                "check": f"title of a {'P3 (foreign citizens)' if foreign else 'P2 (all residents)'} file"}]),
                what=f"file does not match its registry dataset {dataset}")
     df = validate(raw.frame, model, name=source_id, source=raw.source, row_offset=raw.lines)
+    code = df["Codice comune"]
+    checks = []
+    if provinces is not None:
+        checks.append((~code.str[:3].isin(provinces), "a comune of a province of config/territory_crosswalk.csv"))
+    if comuni is not None:
+        checks.append((~code.isin(comuni[1]), f"a comune code of {comuni[0]} (the comuni of the same year)"))
+    for bad, check in checks:
+        if bad.any():
+            reject(source_id, raw.source, pd.DataFrame({"row": raw.lines[bad].astype(str).to_numpy(),
+                                                        "column": "Codice comune", "check": check,
+                                                        "value": code[bad].to_numpy()}),
+                   what="unknown comune codes")
     year = title_date(raw, source_id, meta["reference_date"])[:4]
     flagged = df["Informazioni"].fillna("").eq("p").map({True: "provisional", False: meta["status"]})
     parts = []

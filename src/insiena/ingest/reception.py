@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import io
 import logging
 import re
 import unicodedata
@@ -23,6 +24,7 @@ import pandas as pd
 import pandera.errors
 
 from insiena.errors import InputRejected
+from insiena.ingest.istat_csv import bad_byte_location
 from insiena.io import read_parquet, write_csv, write_json, write_parquet
 from insiena.schemas import reception as S
 from insiena.validation import FAILURE_COLUMNS, reject, relpath, validate
@@ -30,13 +32,22 @@ from insiena.validation import FAILURE_COLUMNS, reject, relpath, validate
 log = logging.getLogger(__name__)
 
 
-def _read_text_csv(path, name: str, sep: str = ",", encoding: str = "utf-8") -> pd.DataFrame:
-    """Every cell as text; blank cells become <NA> (not reported), never 0."""
+def _read_text_csv(path, name: str, sep: str = ",", encoding: str = "utf-8-sig") -> pd.DataFrame:
+    """Every cell as text; blank cells become <NA> (not reported), never 0.
+
+    utf-8-sig: a byte-order mark (Excel writes one) is dropped, not glued to the first header."""
     src = relpath(path)
+    data = Path(path).read_bytes()
+    bom = 3 if encoding == "utf-8-sig" and data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
+        data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        _reject_file(name, src, "encoding", f"not UTF-8: {exc}")
+        # Decoded here rather than by pandas, whose error gives no usable position in the file.
+        line, column = bad_byte_location(data, bom + exc.start, sep, title=False)
+        _reject_file(name, src, "encoding utf-8", repr(data[bom + exc.start:bom + exc.start + 8]), column=column,
+                     row=str(line))
+    try:
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         _reject_file(name, src, "readable_csv", str(exc).strip())
     return df.mask(df == "")
