@@ -302,7 +302,18 @@ def test_partial_layout():
     t = Table(name="x", caption="Didascalia", data=pd.DataFrame({"A": [1]}), display=pd.DataFrame({"A": ["1"]}),
               source="Fonte: prova.", date="Dati al 1° gennaio 2025")
     md = table_partial(t)
-    assert md.splitlines()[:2] == ["| A |", "|---:|"]  # dashes: the column's relative width
+    assert md.splitlines()[0] == "| A |" and re.fullmatch(r"\|-+:\|", md.splitlines()[1])
     assert ": Didascalia {#tbl-x}" in md
     assert "::: {.source}\nFonte: prova. Dati al 1° gennaio 2025. Scarica: [CSV](tables/x.csv)" in md
     assert json.dumps(md)  # plain text, serialisable
+
+
+def test_column_widths_follow_content_and_fit_words():
+    from insiena.report.build import column_weights
+
+    display = pd.DataFrame({"Tema": ["Educazione"], **{f"c{i}": ["calcolato (5, solo contesto)"] for i in range(8)}})
+    weights = column_weights(display)
+    # The longest word of the first column ("Educazione" + margin) gets at least its share of a line.
+    assert weights[0] / sum(weights) >= 12 / 105 - 0.01
+    wide = column_weights(pd.DataFrame({"N": ["12"], "Testo": ["una definizione lunga " * 5]}))
+    assert wide[1] > 3 * wide[0]

@@ -100,8 +100,9 @@ def test_key_numbers_in_html_and_pdf_equal_the_indicators(report052):
 
 
 def test_hand_checked_values_reach_the_report(report052):
-    # Raw files checked by hand (see tests/test_indicators_integration.py): Toscana 2025-09-15 SAI 1,934;
-    # Siena permits 2023 615 (DCIS_PERMSOGG1, ITE19 WORLD).
+    # Raw lines checked by hand in the mirror:
+    # reception/ondata_cruscotto/accoglienza.csv: "Toscana,2025-09-15,,8535,,1934,09,Toscana" (SAI 1,934);
+    # themes/cittadinanza/DCIS_PERMSOGG1_...csv: "ITE19","Siena",...,"9","total","WORLD",...,"2023","2023",615.
     text = text_of_html(report052["html"])
     assert "1.934 nella seconda accoglienza" in text
     assert "rilasciati nella provincia 615 nuovi permessi" in text
@@ -123,10 +124,10 @@ def test_every_figure_has_caption_and_source_line(report052):
     assert pdf.count("Fonte:") >= n + 15  # figures and tables
 
 
+@pytest.mark.browser
 def test_html_opens_in_chromium(report052, built):
     from insiena.report.browser import check_page
 
-    pytest.importorskip("selenium")
     shot = built / "results" / "052" / "report_screenshot.png"
     page = check_page(report052["html"], shot)
     assert page["console_errors"] == []
@@ -136,8 +137,6 @@ def test_html_opens_in_chromium(report052, built):
     assert page["lang"] == "it"
     assert shot.stat().st_size > 50_000
 
-
-test_html_opens_in_chromium = pytest.mark.browser(test_html_opens_in_chromium)
 
 
 def test_province_slice_equals_the_indicators_stage_selection(built):
@@ -182,7 +181,7 @@ def second(built, tmp_path_factory) -> Path:
     """Grosseto (053) in a copy of the built project: only its report jobs run."""
     project = tmp_path_factory.mktemp("second") / "insiena"
     shutil.copytree(built, project, symlinks=True)
-    run_snakemake(project, f"results/053/report.html", f"results/053/report.pdf",
+    run_snakemake(project, "results/053/report.html", "results/053/report.pdf",
                   "--config", "provinces=['053']", "--rerun-triggers", "mtime")
     return project
 

@@ -49,6 +49,9 @@ REPORT_SOURCE = "report"        # the Quarto source folder of the repository
 # A fixed workbook date: two runs must give byte-identical XLSX files.
 XLSX_DATE = (2000, 1, 1, 0, 0, 0)
 XLSX_ISO = "2000-01-01T00:00:00Z"
+# Characters of table text on one line of an A4 page (16 cm at the table font size), for the
+# narrowest width a column may get.
+LINE_CHARS = 105
 
 
 # ----------------------------------------------------------------------------------- report parts
@@ -118,14 +121,30 @@ def column_weights(display: pd.DataFrame) -> list[int]:
 
     pandoc reads them from the dashes of the separator line, for the HTML and the PDF alike; without
     them every column gets the same share and a column of names wraps while numbers have room."""
-    weights = []
+    weights, floors = [], []
     for col in display.columns:
         texts = [_visible(v) for v in display[col]]
         longest = max((len(t) for t in texts), default=0)
         # A word cannot wrap: the column must hold the longest one (Typst would let it overflow).
         longest_word = max((len(w) for t in [*texts, str(col)] for w in t.split()), default=1)
         weights.append(max(min(longest, 50), longest_word + 2, 4))
-    return weights
+        floors.append((longest_word + 2) / LINE_CHARS)
+    shares = [w / sum(weights) for w in weights]
+    # Raise the columns below their floor, taking the room from the others in proportion.
+    for _ in range(len(shares)):
+        short = [i for i, (sh, fl) in enumerate(zip(shares, floors)) if sh < fl - 1e-9]
+        if not short:
+            break
+        need = sum(floors[i] - shares[i] for i in short)
+        rest = [i for i in range(len(shares)) if i not in short]
+        room = sum(shares[i] for i in rest)
+        if room <= need:
+            break
+        for i in short:
+            shares[i] = floors[i]
+        for i in rest:
+            shares[i] -= need * shares[i] / room
+    return [max(3, round(sh * 200)) for sh in shares]
 
 
 def _visible(cell) -> str:

@@ -831,27 +831,27 @@ def age_structure(ctx: Ctx) -> None:
     if not prov_f:
         ctx.text("piramide", "La struttura per età degli stranieri non è disponibile per la provincia.")
         return
-    fig, axes = F.new_figure(16, 11, ncols=2 if (reg_f and reg_t) else 1)
+    fig, axes = F.new_figure(16, 11.5, ncols=2 if (reg_f and reg_t) else 1)
     axes = list(np.atleast_1d(axes))
     fy, ty = period_words(fdate), period_words(tdate) if tdate else None
     F.pyramid(axes[0], AGE_CLASSES, prov_f[0], prov_f[1], overlay=(prov_t[0], prov_t[1]) if prov_t else None,
-              labels=(f"Stranieri ({fdate[:4]})", f"Tutti i residenti ({tdate[:4]})" if tdate else ""),
-              title=f"Provincia di {ctx.name}")
+              labels=("Stranieri", "Tutti i residenti (profilo)"),
+              title=f"Provincia di {ctx.name}\nstranieri {fdate[:4]}" + (f", tutti i residenti {tdate[:4]}" if tdate else ""))
     sources = list(prov_f[2]) + (list(prov_t[2]) if prov_t else [])
     if reg_f and reg_t:
         F.pyramid(axes[1], AGE_CLASSES, reg_f[0], reg_f[1], overlay=(reg_t[0], reg_t[1]),
-                  labels=(f"Stranieri ({fdate[:4]})", f"Tutti i residenti ({fdate[:4]})"),
-                  title=f"{ctx.region_name}, stessa data")
+                  labels=("Stranieri", "Tutti i residenti (profilo)"),
+                  title=f"{ctx.region_name}\nstranieri e tutti i residenti {fdate[:4]}")
         axes[1].set_ylabel("")
         sources += list(reg_f[2]) + list(reg_t[2])
+    # One legend for both panels, below them: the years are in the panel titles.
+    first = axes[0].get_legend()
+    handles, labels = first.legend_handles, [t.get_text() for t in first.get_texts()]
     for ax in axes:
-        leg = ax.get_legend()
-        if leg is not None:
-            handles = leg.legend_handles
-            labels = [t.get_text() for t in leg.get_texts()]
-            leg.remove()
-            ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.3,
-                      handlelength=1.4, fontsize=6.5)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    with F.style():
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), frameon=False, handlelength=1.6)
     caption = (f"Piramide per età degli stranieri (barre, in percentuale del totale degli stranieri) e di tutti i "
                f"residenti (profilo nero): a sinistra la provincia di {ctx.pname}, stranieri al {fy}"
                + (f" e tutti i residenti al {ty}, due date diverse perché il mirror non ha le età per provincia di "
@@ -1106,8 +1106,10 @@ def contracts_section(ctx: Ctx) -> None:
               "dell'oggetto (docs/reception-sources.md); per la Prefettura \"CAS e prima accoglienza\" comprende i "
               "contratti di accoglienza che non nominano il sistema.")))
     if len(pref):
+        # Only the categories the Prefettura has: an empty legend entry would suggest a zero count.
+        pref_cats = [c for c in cats if (pref["category"] == c).any()]
         stacked = pd.DataFrame({CATEGORY_LABELS[c]: [int(((pref["year"] == y) & (pref["category"] == c)).sum())
-                                                     for y in span] for c in cats}, index=[str(y) for y in span])
+                                                     for y in span] for c in pref_cats}, index=[str(y) for y in span])
         fig = stacked_bars(stacked, ylabel="lotti (CIG) pubblicati")
         alt = (f"Grafico a barre impilate dei lotti della Prefettura di {ctx.name} per anno dal {span[0]} al {span[-1]} "
                f"e categoria; in totale {len(pref)} lotti")
@@ -1168,7 +1170,7 @@ def stacked_bars(frame: pd.DataFrame, ylabel: str = ""):
         ax.set_ylim(0, max(1.0, bottom.max()) * 1.15)
         if ylabel:
             ax.set_ylabel(ylabel)
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(4, len(frame.columns)), borderaxespad=0.3,
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(3, len(frame.columns)), borderaxespad=0.3,
                   handlelength=1.2)
     return fig
 
@@ -1535,10 +1537,12 @@ def siena2030(ctx: Ctx) -> None:
     version = str(bm["version"].iloc[0]) if len(bm) else "n.d."
     ctx.var("s2030.version", version)
     if mine.empty:
-        ctx.text("siena2030", (f"I valori pubblicati da SIENA2030 riguardano il territorio senese (assunto come provincia "
-                               f"di Siena, codice 052): per la provincia di {ctx.pname} non c'è un valore di partenza né "
-                               "una proiezione con cui confrontarsi. Gli indicatori di invecchiamento della provincia sono "
-                               "nella @tbl-eta."))
+        local = bm[bm["territory_code_assumed"] != ITALIA]
+        where = words_list([f"{esc(ctx.tname(c))}, codice {c}" for c in sorted(local["territory_code_assumed"].unique())])
+        stated = words_list([f"\"{esc(t)}\"" for t in sorted(local["territory_as_stated"].dropna().unique())])
+        ctx.text("siena2030", (f"I valori pubblicati da SIENA2030 riguardano {stated} (assunto come provincia di {where}): "
+                               f"per la provincia di {ctx.pname} non c'è un valore di partenza né una proiezione con cui "
+                               "confrontarsi. Gli indicatori di invecchiamento della provincia sono nella @tbl-eta."))
         ctx.var("s2030.share_obs", None)
         return
     rows, series_obs = [], {}
