@@ -16,8 +16,8 @@ TARGET = "data/raw/istat/demo_bilancio/P3_2025_it_Comuni.csv"
 def test_full_run_retrieves_every_file_and_a_second_run_does_nothing(built, mirror):
     for rel in ("istat/sdmx/istat_29_316_FJAN.csv", "reception/ondata_cruscotto/accoglienza.csv"):
         assert (built / "data/raw" / rel).read_bytes() == (mirror / rel).read_bytes()
-    assert (built / "logs/retrieve/istat/sdmx/istat_29_316_FJAN.csv.log").is_file()
-    assert (built / "benchmarks/retrieve/istat/sdmx/istat_29_316_FJAN.csv.tsv").is_file()
+    assert (built / "logs/retrieve/sdmx_29_316_fjan.log").is_file()
+    assert (built / "benchmarks/retrieve/sdmx_29_316_fjan.tsv").is_file()
     dry = run_snakemake(built, "-n")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
