@@ -227,16 +227,6 @@ def find_line(lines: list[str], *starts: str) -> int:
     return hits[0]
 
 
-def fields(line: str, sep: str) -> list[str]:
-    return line.split(sep)
-
-
-def set_field(line: str, sep: str, index: int, value: str) -> str:
-    parts = line.split(sep)
-    parts[index] = value
-    return sep.join(parts)
-
-
 def column_index(header: str, sep: str, name: str) -> int:
     """Index of a header, matched as the parser matches P2/P3 headers (without their "(v)" markers)."""
     from insiena.ingest.istat_bilancio import normalise_header

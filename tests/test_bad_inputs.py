@@ -3,7 +3,8 @@
 For each case the run must stop (non-zero exit) with a message naming the file, the row or line, the
 column and the check; the failure cases must be in logs/validation/<name>.failures.csv (retrieval
 and configuration errors have no rows: their message is the record); and every processed table,
-figure and report of the earlier good run must still be there, byte for byte and untouched.
+figure and report of the earlier good run must still be there, byte for byte (Snakemake may put a
+file back with a new timestamp: see badinputs.snapshot).
 
 The mutated file gets its new sha256 and size in the registry (as an analyst registering a new
 version would), so that the parser and the validator, not the checksum, must catch it. Only the
@@ -19,7 +20,7 @@ import io
 import re
 import threading
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 

@@ -47,8 +47,8 @@ FORMATS: dict[str, tuple[list[str], list[str]]] = {
                                       "every comune of the configured provinces present"]),
     "bilancio_mensile": (["istat:MonthlyBalanceRaw"], ["province codes in the crosswalk",
                                                        "configured provinces present", "reference month in registry"]),
-    "posas": (["istat:PosasRaw|PosasMaritalRaw"], ["title date and status = registry", "territory codes in the crosswalk",
-                                   "configured territories present"]),
+    "posas": (["istat:PosasRaw|PosasMaritalRaw"], ["title date and status = registry",
+                                                   "territory codes in the crosswalk", "configured territories present"]),
     "posas_italia": (["istat:ItalyByAgeRaw"], ["Italia present"]),
     "strasa": (["istat:StrasaRaw"], ["title date = registry", "province codes in the crosswalk",
                                      "configured provinces present"]),
@@ -105,11 +105,6 @@ def data_rows(path: Path) -> int | None:
     return max(len(records) - 1, 0)
 
 
-def _per_source(series: pd.Series) -> pd.Series:
-    """Source ids of derived rows are joined with ';': count a row for each of them."""
-    return series.astype("string").str.split(";").explode()
-
-
 def table_coverage(processed: Path) -> tuple[dict, dict]:
     """source id -> {table: rows}, and source id -> sorted distinct dates, from the processed tables."""
     import pyarrow.parquet as pq
@@ -125,6 +120,7 @@ def table_coverage(processed: Path) -> tuple[dict, dict]:
             continue
         cols = ["source_id"] + ([date_col] if date_col in names else [])
         df = pq.read_table(path, columns=cols).to_pandas()
+        # Rows built from several files carry their ids joined with ';': a row counts for each.
         df = df.assign(source_id=df["source_id"].astype("string").str.split(";")).explode("source_id")
         for sid, n in df.groupby("source_id", sort=True).size().items():
             rows.setdefault(sid, {})[table] = int(n)
