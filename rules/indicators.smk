@@ -7,7 +7,8 @@ INDICATOR_TABLES = ["territories", "population", "demographic_balance", "foreign
 
 
 rule indicators:
-    """Indicators table (Parquet + CSV), coverage against the catalogue, SIENA2030 and SAMEDI comparisons."""
+    """Indicators table (Parquet; its CSV twin is rule indicators_csv), coverage against the catalogue,
+    SIENA2030 and SAMEDI comparisons."""
     input:
         **{name: f"{PROCESSED}/{name}.parquet" for name in INDICATOR_TABLES},
         catalogue="config/indicators.yaml",
@@ -16,7 +17,6 @@ rule indicators:
         registry="config/sources.csv",
     output:
         table=keep(f"{PROCESSED}/indicators.parquet"),
-        csv=keep(f"{PROCESSED}/indicators.csv"),
         coverage=keep(f"{PROCESSED}/indicators_coverage.csv"),
         siena2030=keep(f"{PROCESSED}/benchmark_siena2030.csv"),
         samedi=keep(f"{PROCESSED}/benchmark_samedi.csv"),
@@ -31,6 +31,21 @@ rule indicators:
         bench_of("indicators", "national")
     script:
         "../scripts/indicators.py"
+
+
+rule indicators_csv:
+    """The CSV twin of the indicators table, in its own job: writing 50 MB of text takes seconds that
+    the reports need not wait for."""
+    input:
+        table=f"{PROCESSED}/indicators.parquet",
+    output:
+        csv=keep(f"{PROCESSED}/indicators.csv"),
+    log:
+        log_of("indicators_csv", "national"),
+    benchmark:
+        bench_of("indicators_csv", "national")
+    script:
+        "../scripts/indicators_csv.py"
 
 
 TARGETS.extend([

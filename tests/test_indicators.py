@@ -16,9 +16,9 @@ from insiena.catalogue import load_catalogue, load_samedi, load_siena2030, read_
 from insiena.errors import InputRejected
 from insiena.indicators import KEY, indicators_for_province
 from insiena.indicators.benchmarks import path_benchmark_id, straight_path
-from insiena.indicators.build import build_all, csv_ready
+from insiena.indicators.build import build_all, csv_ready, export_csv
 from insiena.indicators.core import catalogue_meta
-from insiena.io import write_csv
+from insiena.io import write_csv, write_parquet
 from insiena.registry import load_registry
 from insiena.schemas.indicators import BenchmarkSamedi, BenchmarkSiena2030, CoverageTable, Indicators
 from insiena.validation import validate
@@ -125,6 +125,15 @@ def test_csv_ready_writes_the_same_bytes(table, tmp_path):
     write_csv(tmp_path / "a.csv", table, sort_by=KEY)
     write_csv(tmp_path / "b.csv", csv_ready(table), sort_by=KEY)
     assert filecmp.cmp(tmp_path / "a.csv", tmp_path / "b.csv", shallow=False)
+
+
+def test_csv_job_writes_the_csv_of_the_parquet_table(table, tmp_path):
+    # Rule indicators_csv rebuilds the CSV from the Parquet file alone: the same bytes as from the table.
+    write_parquet(tmp_path / "t.parquet", table, sort_by=KEY)
+    export_csv(tmp_path / "t.parquet", tmp_path / "from_parquet.csv")
+    write_csv(tmp_path / "direct.csv", table, sort_by=KEY)
+    assert filecmp.cmp(tmp_path / "from_parquet.csv", tmp_path / "direct.csv", shallow=False)
+    assert (tmp_path / "direct.csv").read_text().count("\n") == len(table) + 1
 
 
 # --- demography ---------------------------------------------------------------------------------

@@ -50,3 +50,22 @@ def test_provinces_do_not_share_numbers(three):
     assert len(set(counts.values())) == len(PROVINCES)
     # Siena's count at 31 December 2025 is the P3 sum of its 35 comuni (manifest: 31,560).
     assert counts["052"] == 31_560
+
+
+def test_province_jobs_ran_side_by_side(three):
+    # Each benchmark file is written when its job ends and records the job's duration: two province
+    # jobs whose [end - duration, end] intervals overlap ran at the same time on the two cores.
+    spans = []
+    for rule in ("report_data", "render_report"):
+        for province in PROVINCES:
+            tsv = three / "benchmarks" / rule / f"{province}.tsv"
+            seconds = float(tsv.read_text(encoding="utf-8").splitlines()[-1].split("\t")[0])
+            end = tsv.stat().st_mtime
+            spans.append((end - seconds, end, rule, province))
+    overlapping = [(a[2:], b[2:]) for i, a in enumerate(spans) for b in spans[i + 1:]
+                   if a[3] != b[3] and a[0] < b[1] - 0.5 and b[0] < a[1] - 0.5]
+    assert overlapping, spans
+    # No province job wrote into another's folder: each folder holds only its own province's files.
+    for province in PROVINCES:
+        assert sorted(p.name for p in (three / "results" / province).iterdir()) == [
+            "figures", "report.html", "report.pdf", "report_src", "tables"]

@@ -24,11 +24,16 @@ from insiena.errors import ConfigError
 from insiena.paths import project_root
 
 
+# libyaml's safe loader, when PyYAML was built with it: the same documents and errors, about ten
+# times faster on the indicator catalogue, which several jobs read.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: str | os.PathLike) -> Any:
     """Parse YAML with the safe loader: tags such as !!python/object are refused, not executed."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         where = f" (line {mark.line + 1})" if mark else ""
