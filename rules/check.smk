@@ -9,7 +9,7 @@ INGEST_RULES = ["ingest_istat", "ingest_reception_presences", "ingest_reception_
 
 def _ingested():
     """registry id -> the ingest rules that read (and so validate) its raw file, joined with ';'."""
-    by_path = {raw(i): i for i in REGISTRY.index}
+    by_path = {raw(i): i for i in REGISTRY}
     out = {}
     for name in INGEST_RULES:
         for path in getattr(rules, name).input:
@@ -25,7 +25,7 @@ def _ingest_outputs():
 rule check_inputs:
     """Retrieve and validate every input; write the per-source summary that `make check` prints."""
     input:
-        raw=[raw(i) for i in REGISTRY.index],
+        raw=[raw(i) for i in REGISTRY],
         tables=_ingest_outputs(),
         registry="config/sources.csv",
     output:

@@ -4,11 +4,12 @@ from pathlib import Path
 
 from insiena.config import validate_config, comparators_for
 from insiena.errors import InsienaError
-from insiena.registry import load_registry
+from insiena.registry import registry_rows
 
 try:
     CFG = validate_config(config)
-    REGISTRY = load_registry()
+    # {source id: row}, file order; pandas is not imported at start-up (insiena.registry).
+    REGISTRY = registry_rows()
 except InsienaError as exc:
     # One line, no traceback: the message names the key or the registry row to fix.
     sys.exit(f"INSIEna: {exc}")
@@ -31,15 +32,25 @@ def all_targets():
 
 def raw(source_id):
     """Path under data/raw/ of one registry source."""
-    return f"{RAW}/{REGISTRY.loc[source_id, 'path']}"
+    return f"{RAW}/{REGISTRY[source_id]['path']}"
 
 
 def raw_dataset(dataset):
     """Paths of every file of a registry dataset, in registry order."""
-    rows = REGISTRY[REGISTRY["dataset"] == dataset]
-    if rows.empty:
+    ids = ids_of(dataset)
+    if not ids:
         sys.exit(f"INSIEna: dataset '{dataset}' has no file in config/sources.csv")
-    return [f"{RAW}/{p}" for p in rows["path"]]
+    return [raw(i) for i in ids]
+
+
+def ids_of(*datasets):
+    """Source ids of the given registry datasets, in registry order."""
+    return [i for i, row in REGISTRY.items() if row["dataset"] in datasets]
+
+
+def reg(source_id, column):
+    """One registry value of a source."""
+    return REGISTRY[source_id][column]
 
 
 def keep(path):

@@ -8,17 +8,17 @@ ISTAT_DATASETS = ["itter107", "bilancio_p2", "bilancio_p3", "bilancio_mensile", 
 
 
 def _istat_source_ids():
-    ids = list(REGISTRY.index[REGISTRY["dataset"].isin(ISTAT_DATASETS)])
+    ids = ids_of(*ISTAT_DATASETS)
     for province, source_id in sorted(CFG["zone_distretto"].items()):
-        if source_id not in REGISTRY.index:
+        if source_id not in REGISTRY:
             sys.exit(f"INSIEna: config key 'zone_distretto.{province}': '{source_id}' is not in config/sources.csv")
         ids.append(source_id)
     return sorted(set(ids))
 
 
 ISTAT_SOURCES = {
-    i: {"path": raw(i), "dataset": REGISTRY.loc[i, "dataset"], "reference_date": REGISTRY.loc[i, "reference_date"],
-        "status": REGISTRY.loc[i, "status"]}
+    i: {"path": raw(i), "dataset": reg(i, "dataset"), "reference_date": reg(i, "reference_date"),
+        "status": reg(i, "status")}
     for i in _istat_source_ids()
 }
 

@@ -3,7 +3,7 @@
 # 132 monthly ANAC files together). Every table says the territory it covers (territory_level);
 # see docs/reception-sources.md for definitions and caveats, docs/centres-format.md for centres_file.
 
-ANAC_IDS = list(REGISTRY.index[REGISTRY["dataset"] == "anac_contracts"])
+ANAC_IDS = ids_of("anac_contracts")
 CENTRES_FILE = CFG["centres_file"]
 
 
@@ -20,7 +20,7 @@ rule ingest_reception_presences:
     benchmark:
         bench_of("ingest_reception_presences", "national")
     params:
-        status=REGISTRY.loc["cruscotto_accoglienza", "status"],
+        status=reg("cruscotto_accoglienza", "status"),
     script:
         "../scripts/ingest_reception_presences.py"
 
@@ -40,7 +40,7 @@ rule ingest_reception_contracts:
     params:
         # Aligned with input.files (raw_dataset keeps registry order).
         source_ids=ANAC_IDS,
-        status=REGISTRY.loc[ANAC_IDS[0], "status"] if ANAC_IDS else "final",
+        status=reg(ANAC_IDS[0], "status") if ANAC_IDS else "final",
     script:
         "../scripts/ingest_reception_contracts.py"
 

@@ -24,7 +24,7 @@ def _boundaries_id(province):
 
 def _boundaries(wc):
     sid = _boundaries_id(wc.province)
-    return [raw(sid)] if sid in REGISTRY.index else []
+    return [raw(sid)] if sid in REGISTRY else []
 
 
 rule report_shared:

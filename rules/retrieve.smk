@@ -11,7 +11,8 @@ def _mirror_inputs(paths):
     return [str(Path(MIRROR) / p) for p in paths if (Path(MIRROR) / p).is_file()]
 
 
-for _dataset, _rows in REGISTRY.groupby("dataset", sort=True):
+for _dataset in sorted({row["dataset"] for row in REGISTRY.values()}):
+    _rows = {col: [REGISTRY[i][col] for i in ids_of(_dataset)] for col in ("path", "sha256", "upstream_url")}
 
     rule:
         name:

@@ -28,7 +28,7 @@ rule ingest_themes:
         bench_of("ingest_themes", "themes")
     params:
         # Part of the job's identity: a status changed in the registry rebuilds the tables.
-        status={sid: REGISTRY.loc[sid, "status"] for sid in THEME_SOURCES},
+        status={sid: reg(sid, "status") for sid in THEME_SOURCES},
     script:
         "../scripts/ingest_themes.py"
 

@@ -15,10 +15,13 @@ import json
 import logging
 import re
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from insiena.io import read_parquet, write_json, write_parquet
+
+# pandas is imported where used: the Snakefile reads SHARED_FILES at every start.
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def age_class(age: pd.Series) -> pd.Series:
 
 def definitions_table(doc: dict) -> pd.DataFrame:
     """One row per indicator: what the appendix needs (definition, formula in words, breaks)."""
+    import pandas as pd
+
     rows = []
     for ind in doc["indicators"]:
         breaks = "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in (ind.get("series_breaks") or {}).items())
@@ -77,6 +82,8 @@ def definitions_table(doc: dict) -> pd.DataFrame:
 
 def sources_table(registry: pd.DataFrame) -> pd.DataFrame:
     """The appendix's source list: one line per file, one per dataset for the many-file datasets."""
+    import pandas as pd
+
     rows = []
     for dataset, group in registry.groupby("dataset", sort=False):
         if dataset in GROUPED_DATASETS and len(group) > 1:
@@ -109,6 +116,8 @@ def _check_family(name: str) -> str:
 
 def checks_table(paths: list[str | Path]) -> pd.DataFrame:
     """Counts of the cross-source checks by file, check family, territory and status."""
+    import pandas as pd
+
     frames = []
     for path in paths:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["check", "territory_code", "status"])
