@@ -30,7 +30,7 @@ setup: $(STAMP)
 report: $(STAMP)
 	@$(BIN)/python -m insiena preflight $(SMK_ARGS)
 	$(SNAKEMAKE) $(SMK_ARGS)
-	@$(BIN)/python -m insiena outputs
+	@$(BIN)/python -m insiena outputs $(SMK_ARGS)
 
 dryrun: $(STAMP)
 	@$(BIN)/python -m insiena preflight $(SMK_ARGS)

@@ -15,11 +15,34 @@ SAFE_TAGS = {f"tag:yaml.org,2002:{t}" for t in
               "omap", "pairs", "value")}
 
 
-def outputs() -> int:
+def config_overrides(args: list[str]) -> dict:
+    """`--config key=value ...` of Snakemake arguments, parsed by Snakemake's own parser (so that
+    `provinces=052`, `provinces=['053']` and `provinces=all` mean here what they meant to the run)."""
+    from snakemake.cli import parse_config
+
+    entries, taking = [], False
+    for arg in args:
+        if arg == "--config":
+            taking = True
+        elif arg.startswith("-"):
+            taking = False
+        elif taking:
+            entries.append(arg)
+    return parse_config(entries) if entries else {}
+
+
+def outputs(snakemake_args: list[str] | None = None) -> int:
+    """The reports of the provinces the run was for: config.yaml, the last --configfile, --config."""
     from insiena.config import load_config
 
+    args = snakemake_args or []
     root = project_root()
-    cfg = load_config(root=root)
+    files = config_files(args)
+    try:
+        cfg = load_config(files[-1] if files else None, overrides=config_overrides(args), root=root)
+    except ConfigError as exc:
+        print(f"INSIEna: {exc}", file=sys.stderr)
+        return 1
     results = root / cfg["results_dir"]
     print("\nINSIEna outputs")
     processed = sorted((root / "data" / "processed").glob("*.parquet"))
