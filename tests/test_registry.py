@@ -53,3 +53,22 @@ def test_duplicate_ids_are_rejected(tmp_path, root):
     df.loc[1, "id"] = df.loc[0, "id"]
     with pytest.raises(RegistryError, match="unique"):
         load_registry(_write(tmp_path, df), root=tmp_path)
+
+
+def test_registry_rows_are_the_validated_rows_and_a_changed_file_is_validated_again(root, tmp_path):
+    from insiena.registry import registry_rows
+
+    reg = load_registry(root=root)
+    path = tmp_path / "sources.csv"
+    path.write_bytes((root / "config" / "sources.csv").read_bytes())
+    rows = registry_rows(path, root=tmp_path)
+    assert list(rows) == list(reg.index)
+    assert rows["zone_distretto_siena"]["upstream_url"] is None
+    assert rows["istat_29_316_fjan"]["sha256"] == reg.loc["istat_29_316_fjan", "sha256"]
+    assert rows["posas_2025_it_province"]["status"] == "provisional"
+    assert len(list((tmp_path / ".snakemake" / "insiena").glob("registry-*.validated"))) == 1
+    assert registry_rows(path, root=tmp_path) == rows  # from the stamp, without pandera
+    # A stamp is for one file content: the same file, edited to an invalid status, is refused.
+    path.write_text(path.read_text(encoding="utf-8").replace(",provisional,", ",draft,", 1), encoding="utf-8")
+    with pytest.raises(RegistryError, match="draft"):
+        registry_rows(path, root=tmp_path)
